@@ -1,0 +1,46 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ToolSetSpec groups tools under one name. Today the tools are listed inline; other sources
+// (an MCP server) are planned as further optional fields.
+type ToolSetSpec struct {
+	// Tools are the members of the set; each needs a name unique within the set.
+	// +kubebuilder:validation:MinItems=1
+	Tools []ToolSpec `json:"tools"`
+}
+
+// ToolSetStatus is the observed state of a ToolSet.
+type ToolSetStatus struct {
+	CommonStatus `json:",inline"`
+}
+
+// ToolSet is a named group of tools.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=kubechain
+// +kubebuilder:printcolumn:name="Tools",type=string,JSONPath=`.spec.tools[*].name`
+// +kubebuilder:printcolumn:name="Ready",type=boolean,JSONPath=`.status.ready`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
+// +kubebuilder:printcolumn:name="Detail",type=string,JSONPath=`.status.statusDetail`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ToolSet struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// Spec lists the tools.
+	Spec ToolSetSpec `json:"spec"`
+	// Status is written by the ToolSet hook.
+	// +optional
+	Status ToolSetStatus `json:"status,omitempty"`
+}
+
+// ToolSetList is a list of ToolSets.
+// +kubebuilder:object:root=true
+type ToolSetList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the ToolSets.
+	Items []ToolSet `json:"items"`
+}
