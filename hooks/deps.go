@@ -19,6 +19,13 @@ type Deps struct {
 	LLMCallTimeout time.Duration
 	// ValidationTimeout bounds one credential check (LLM or Slack).
 	ValidationTimeout time.Duration
+	// MaxRounds caps the LLM rounds of one TaskRun (default 20).
+	MaxRounds int
+	// MaxDelegationDepth caps how deep delegated TaskRuns may nest (default 5).
+	MaxDelegationDepth int
+	// MaxStatusBytes is the estimated status size past which a TaskRun fails rather than have its
+	// status write rejected by the API server (default 1 MiB; the server stores about 1.5 MiB per object).
+	MaxStatusBytes int
 }
 
 // LLMEndpoint is what a client needs to reach a model: never logged, never put in status.
