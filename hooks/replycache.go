@@ -19,6 +19,8 @@ type llmReply struct {
 	Err error
 	// Until is when a failure stops answering for the round (zero for replies).
 	Until time.Time
+	// RetryAfterSeconds is the delay before the failed call is retried.
+	RetryAfterSeconds float64
 }
 
 // replyCache remembers recent LLM replies per TaskRun uid and round.

@@ -92,7 +92,7 @@ func Serve[Req, Resp any](h HookFunc[Req, Resp], opts ServeOptions) http.Handler
 		}
 		buf := bufPool.Get().(*bytes.Buffer)
 		buf.Reset()
-		defer bufPool.Put(buf)
+		defer putBuf(buf)
 		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxRequestBytes)); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -133,9 +133,14 @@ func Serve[Req, Resp any](h HookFunc[Req, Resp], opts ServeOptions) http.Handler
 			return
 		}
 
+		if resp == nil {
+			// An empty answer would wipe the status and delete every child.
+			fail(http.StatusInternalServerError, "internal error: hook returned no response", nil)
+			return
+		}
 		out := bufPool.Get().(*bytes.Buffer)
 		out.Reset()
-		defer bufPool.Put(out)
+		defer putBuf(out)
 		if err := json.NewEncoder(out).Encode(resp); err != nil {
 			fail(http.StatusInternalServerError, "cannot encode response", err)
 			return
@@ -144,6 +149,13 @@ func Serve[Req, Resp any](h HookFunc[Req, Resp], opts ServeOptions) http.Handler
 		w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
 		_, _ = w.Write(out.Bytes())
 	})
+}
+
+// putBuf returns a buffer to the pool unless a large request grew it.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		bufPool.Put(b)
+	}
 }
 
 // decodeStrict decodes exactly one JSON value into v, rejecting unknown fields

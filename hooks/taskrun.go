@@ -390,13 +390,19 @@ func (s *taskRunSync) callLLM(ctx context.Context, next int) (llmReply, bool) {
 	resp, err := client.CreateChatCompletion(cctx, req)
 	repliedAt := s.h.deps.Now()
 	reply := llmReply{RequestedAt: requestedAt, RepliedAt: repliedAt}
+	if err == nil && len(resp.Choices) == 0 {
+		err = &openai.APIError{HTTPStatusCode: http.StatusBadGateway, Message: "the reply has no choices"}
+	}
 	switch {
 	case err != nil:
 		reply.Err = err
-		reply.Until = repliedAt.Add(time.Duration(s.backoff(requestedAt, repliedAt) * float64(time.Second)))
-	case len(resp.Choices) == 0:
-		reply.Err = &openai.APIError{HTTPStatusCode: http.StatusBadGateway, Message: "the reply has no choices"}
-		reply.Until = repliedAt.Add(time.Duration(s.backoff(requestedAt, repliedAt) * float64(time.Second)))
+		reply.RetryAfterSeconds = s.backoff(requestedAt, repliedAt)
+		var ra interface{ RetryAfter() time.Duration }
+		if errors.As(err, &ra) && ra.RetryAfter().Seconds() > reply.RetryAfterSeconds {
+			// The provider said when to come back (Retry-After).
+			reply.RetryAfterSeconds = min(ra.RetryAfter().Seconds(), 600)
+		}
+		reply.Until = repliedAt.Add(time.Duration(reply.RetryAfterSeconds * float64(time.Second)))
 	default:
 		reply.Message = fromOpenAI(resp.Choices[0].Message, next)
 		s.h.log.Info("LLM replied", "taskrun", s.tr.Name, "namespace", s.tr.Namespace, "round", next, "toolCalls", len(reply.Message.ToolCalls), "duration", repliedAt.Sub(requestedAt))
@@ -430,7 +436,7 @@ func (s *taskRunSync) llmError(next int, r llmReply) {
 		s.fail(r.RepliedAt, fmt.Sprintf("LLM %q refused round %d (HTTP %d): %s", name, next, code, msg))
 		return
 	}
-	s.resync = s.backoff(r.RequestedAt, r.RepliedAt)
+	s.resync = r.RetryAfterSeconds
 	s.enter(v1.TaskRunPhaseSendContextWindowToLLM, r.RequestedAt)
 	if code != 0 {
 		s.set(v1.StatusPending, ReasonProviderError, fmt.Sprintf("LLM %q call failed (HTTP %d): %s; retrying with backoff", name, code, msg))
