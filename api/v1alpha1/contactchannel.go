@@ -6,9 +6,11 @@ import (
 
 // ContactChannelSpec says how to reach a human. Exactly one channel type is set; today that is
 // slack (email is planned as a further optional field).
+// +kubebuilder:validation:XValidation:rule="has(self.slack)",message="spec.slack is required (the only channel type today)"
 type ContactChannelSpec struct {
 	// Slack reaches a user or channel through a Slack bot.
-	Slack *SlackChannel `json:"slack"`
+	// +optional
+	Slack *SlackChannel `json:"slack,omitempty"`
 }
 
 // SlackChannel is a Slack user or channel reached through a bot token.

@@ -9,6 +9,8 @@ import (
 type ToolSetSpec struct {
 	// Tools are the members of the set; each needs a name unique within the set.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(t, has(t.name)) && self.all(t, self.exists_one(u, u.name == t.name))",message="every tool needs a name unique within the set"
 	Tools []ToolSpec `json:"tools"`
 }
 
@@ -20,8 +22,8 @@ type ToolSetStatus struct {
 // ToolSet is a named group of tools.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=kubechain
-// +kubebuilder:printcolumn:name="Tools",type=string,JSONPath=`.spec.tools[*].name`
+// +kubebuilder:resource:categories=kubechain,shortName=ts
+// +kubebuilder:printcolumn:name="First Tool",type=string,JSONPath=`.spec.tools[0].name`
 // +kubebuilder:printcolumn:name="Ready",type=boolean,JSONPath=`.status.ready`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
 // +kubebuilder:printcolumn:name="Detail",type=string,JSONPath=`.status.statusDetail`
