@@ -70,7 +70,9 @@ func (h *Hooks) SyncTask(_ context.Context, req *TaskSyncRequest) (*TaskSyncResp
 		children = append(children, newTaskRunChild(name, agent, llm, taskRunSpecFor(task), task.Name))
 		st.Phase = v1.TaskRunPhasePending
 		st.TaskRunRef = &v1.LocalObjectReference{Name: name}
-		return finish(v1.StatusPending, ReasonRunning, fmt.Sprintf("started TaskRun %s", name))
+		// The same detail the mirror reports for a run without status yet, so
+		// the next sync does not rewrite the Task's status.
+		return finish(v1.StatusPending, ReasonRunning, fmt.Sprintf("TaskRun %s is %s", name, v1.TaskRunPhasePending))
 	}
 
 	st.TaskRunRef = &v1.LocalObjectReference{Name: name}

@@ -22,10 +22,11 @@ var (
 	toolNameInvalid = regexp.MustCompile(`[^a-zA-Z0-9_-]`)
 )
 
-// normalizeToolSpec fills defaults: Type function when empty; Name = defaultName for a Tool
-// object; for delegateToAgent with empty Name: "delegate_to_" + sanitized agent name;
-// for humanContact with empty Name: "contact_human_via_" + sanitized channel name
-// (sanitize: chars outside [a-zA-Z0-9_-] become _, truncated to 64).
+// normalizeToolSpec fills defaults: Type function when empty; when Name is empty, a
+// delegateToAgent tool is named "delegate_to_" + its agent and a humanContact tool
+// "contact_human_via_" + its channel (sanitized: chars outside [a-zA-Z0-9_-] become _,
+// truncated to 64), which tells the LLM more than an object name would; any other tool
+// takes defaultName (a Tool object's name).
 func normalizeToolSpec(spec v1.ToolSpec, defaultName string) v1.ToolSpec {
 	if spec.Type == "" {
 		spec.Type = v1.ToolTypeFunction
@@ -34,12 +35,12 @@ func normalizeToolSpec(spec v1.ToolSpec, defaultName string) v1.ToolSpec {
 		return spec
 	}
 	switch {
-	case defaultName != "":
-		spec.Name = defaultName
 	case spec.Type == v1.ToolTypeDelegateToAgent && spec.AgentRef != nil:
 		spec.Name = sanitizeToolName("delegate_to_" + spec.AgentRef.Name)
 	case spec.Type == v1.ToolTypeHumanContact && spec.ContactChannelRef != nil:
 		spec.Name = sanitizeToolName("contact_human_via_" + spec.ContactChannelRef.Name)
+	case defaultName != "":
+		spec.Name = defaultName
 	}
 	return spec
 }

@@ -42,10 +42,10 @@ func TestNormalizeToolSpec(t *testing.T) {
 			want: v1.ToolSpec{Name: ("contact_human_via_" + long)[:64], Type: v1.ToolTypeHumanContact, ContactChannelRef: &v1.LocalObjectReference{Name: long}},
 		},
 		{
-			name:        "a Tool object's name wins over the derived name",
+			name:        "the derived name wins over a Tool object's name",
 			spec:        v1.ToolSpec{Type: v1.ToolTypeDelegateToAgent, AgentRef: &v1.LocalObjectReference{Name: "researcher"}},
 			defaultName: "ask-researcher",
-			want:        v1.ToolSpec{Name: "ask-researcher", Type: v1.ToolTypeDelegateToAgent, AgentRef: &v1.LocalObjectReference{Name: "researcher"}},
+			want:        v1.ToolSpec{Name: "delegate_to_researcher", Type: v1.ToolTypeDelegateToAgent, AgentRef: &v1.LocalObjectReference{Name: "researcher"}},
 		},
 		{
 			name: "function in a set without a name stays unnamed",

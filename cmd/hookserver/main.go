@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,7 +26,9 @@ func main() {
 const usage = `usage: hookserver [command] [flags]
 
 commands:
-  serve   serve the Metacontroller hooks (default)
+  serve     serve the Metacontroller hooks (default)
+  run       run kubechain locally: the hooks driven as Metacontroller would, objects in memory
+  fake-llm  serve a deterministic calculator model over the OpenAI API (for demos)
 
 Run 'hookserver <command> -h' for the command's flags.
 `
@@ -47,7 +50,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return Serve(ctx, cfg, newLogger(cfg, stderr))
-	// New subcommands go here, e.g. "run" (the local runner) and "fake-llm".
+	case "run":
+		cfg, err := ParseRunFlags(rest, getenv, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		level := slog.LevelWarn
+		if cfg.Verbose {
+			level = slog.LevelDebug
+		}
+		return Run(ctx, cfg, stdout, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+	case "fake-llm":
+		cfg, err := ParseFakeLLMFlags(rest, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return ServeFakeLLM(ctx, cfg, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
