@@ -20,7 +20,7 @@ CRD_OPTIONS ?= crd:allowDangerousTypes=true paths=./api/...
 export CONTROLLER_GEN CRD_OPTIONS
 
 # Arguments of `make run`: the local offline demo over the samples.
-RUN_ARGS ?= run -f samples/ --fake-llm
+RUN_ARGS ?= run -f samples/ --fake-llm --fake-slack
 IMG ?= kubechain-hookserver:latest
 TEST_TIMEOUT ?= 20m
 
