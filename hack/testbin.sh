@@ -13,8 +13,9 @@
 #   export KUBECHAIN_TESTBIN="$(hack/testbin.sh | tail -n1)"
 # works in CI scripts.
 #
-# A cold build of all four takes roughly 10 minutes on 2 cores (kube-apiserver
-# alone about 5); later builds reuse Go's build cache.
+# A cold build of all four (empty module and build caches) takes about 7
+# minutes on 2 cores and fills ~0.6 GB of module cache and ~3 GB of build
+# cache; a binary rebuilt later reuses Go's build cache and takes seconds.
 set -euo pipefail
 
 K8S_VERSION=v1.35.4
@@ -77,8 +78,10 @@ for t in "${targets[@]}"; do
   start=${SECONDS}
   tmp="${out}/.${name}.tmp.$$"
   # GOWORK=off: never let a go.work in a parent folder pull this module in.
+  # -buildvcs=false: the module lives inside the product's checkout, whose
+  # git state says nothing about these binaries.
   if ! (cd "${moddir}" && CGO_ENABLED=0 GOWORK=off \
-      go build -p 2 -trimpath -ldflags="${ldflags}" -o "${tmp}" "${pkg}"); then
+      go build -p 2 -trimpath -buildvcs=false -ldflags="${ldflags}" -o "${tmp}" "${pkg}"); then
     rm -f "${tmp}"
     echo "testbin: building ${name} failed" >&2
     exit 1

@@ -155,12 +155,14 @@ type Cluster struct {
 // only the start; cancelling it later does not stop the cluster: call Stop.
 // On error everything started so far has been stopped and removed, and the
 // error carries the end of the failing process's log.
-func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
-	began := time.Now()
-	binDir := opts.ResolveBinDir()
+//
+// The ports are picked free but only bound by the processes a moment later,
+// so another process may take one in between; Start then tries again with
+// new ports, up to three times in all.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if missing := opts.MissingBinaries(); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s not in %s (run hack/testbin.sh or set %s)",
-			ErrNoBinaries, strings.Join(missing, ", "), binDir, EnvBinDir)
+			ErrNoBinaries, strings.Join(missing, ", "), opts.ResolveBinDir(), EnvBinDir)
 	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {
@@ -168,7 +170,26 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	for attempt := 1; ; attempt++ {
+		c, err := start(ctx, opts)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == 3 {
+			return c, err
+		}
+		if opts.Log != nil {
+			logMu.Lock()
+			fmt.Fprintf(opts.Log, "cluster: port taken, starting again: %v\n", err)
+			logMu.Unlock()
+		}
+	}
+}
 
+// errPortTaken is wrapped by start's error when a process could not bind
+// its port.
+var errPortTaken = errors.New("port taken")
+
+func start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	began := time.Now()
+	binDir := opts.ResolveBinDir()
 	dir, err := os.MkdirTemp(opts.TempDir, "kubechain-cluster-")
 	if err != nil {
 		return nil, err
@@ -238,6 +259,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		// No service-account controllers run, so pods must not need a
 		// ServiceAccount to be admitted.
 		"--disable-admission-plugins=ServiceAccount",
+		// The endpoints of the kubernetes Service would be 127.0.0.1, which
+		// Endpoints validation rejects (an error every 10 s); nothing in
+		// the tests needs them. Expect one "Found stale data" line instead.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
 	}
@@ -255,7 +279,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.WithControllerManager {
 		kcmArgs := []string{
 			"--kubeconfig=" + c.Kubeconfig,
+			// Its own endpoints need no authentication (/healthz is
+			// always allowed); skipping the lookup of the front-proxy CA,
+			// which this cluster does not configure, keeps the log quiet.
 			"--authentication-kubeconfig=" + c.Kubeconfig,
+			"--authentication-skip-lookup",
 			"--authorization-kubeconfig=" + c.Kubeconfig,
 			"--leader-elect=false",
 			"--controllers=garbagecollector,namespace",
@@ -507,8 +535,13 @@ func waitFor(ctx context.Context, p *proc, url string, client *http.Client, want
 		cancel()
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited while waiting for %s (%v); last lines of its log:\n%s",
-				p.name, url, p.waitErr, p.tail())
+			tail := p.tail()
+			err := fmt.Errorf("%s exited while waiting for %s (%v); last lines of its log:\n%s",
+				p.name, url, p.waitErr, tail)
+			if strings.Contains(tail, "address already in use") {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return err
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready at %s: %w; last answer: %s; last lines of its log:\n%s",
 				p.name, url, ctx.Err(), last, p.tail())
@@ -641,9 +674,12 @@ func (pw *prefixWriter) flush() {
 	}
 }
 
+// emit writes prefix and line in one Write, for writers that take each
+// Write as a line.
 func (pw *prefixWriter) emit(line []byte) {
+	b := make([]byte, 0, len(pw.prefix)+len(line))
+	b = append(append(b, pw.prefix...), line...)
 	logMu.Lock()
 	defer logMu.Unlock()
-	_, _ = io.WriteString(pw.w, pw.prefix)
-	_, _ = pw.w.Write(line)
+	_, _ = pw.w.Write(b)
 }
