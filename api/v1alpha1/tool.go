@@ -26,6 +26,7 @@ type ToolSpec struct {
 	// tools a name is derived from the target when empty.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9_-]{1,64}$`
+	// +kubebuilder:validation:MaxLength=64
 	Name string `json:"name,omitempty"`
 	// Description tells the LLM when and how to use the tool.
 	// +optional

@@ -7,10 +7,11 @@ import (
 // ToolSetSpec groups tools under one name. Today the tools are listed inline; other sources
 // (an MCP server) are planned as further optional fields.
 type ToolSetSpec struct {
-	// Tools are the members of the set; each needs a name unique within the set.
+	// Tools are the members of the set; function tools need a name, and names are unique within the set.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
-	// +kubebuilder:validation:XValidation:rule="self.all(t, has(t.name)) && self.all(t, self.exists_one(u, u.name == t.name))",message="every tool needs a name unique within the set"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, has(t.name) || t.type != 'function')",message="every function tool needs a name"
+	// +kubebuilder:validation:XValidation:rule="self.all(t, !has(t.name) || self.exists_one(u, has(u.name) && u.name == t.name))",message="tool names must be unique within the set"
 	Tools []ToolSpec `json:"tools"`
 }
 
