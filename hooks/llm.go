@@ -176,12 +176,11 @@ type credentialResult struct {
 // failed transiently. The credential never appears in the result or the log.
 func (h *Hooks) checkCredential(ctx context.Context, c credentialCheck) credentialResult {
 	ref := c.secretRef
-	secret, ok := c.secrets[ref.Name]
-	if !ok {
+	secret, credential, found := secretValue(c.secrets, ref)
+	if !found {
 		return credentialResult{status: v1.StatusPending, reason: ReasonSecretMissing,
 			detail: fmt.Sprintf("waiting for secret %q (key %q) in namespace %s", ref.Name, ref.Key, c.object.Namespace)}
 	}
-	credential := strings.TrimSpace(string(secret.Data[ref.Key]))
 	if credential == "" {
 		return credentialResult{status: v1.StatusPending, reason: ReasonSecretMissing,
 			detail: fmt.Sprintf("secret %q has no key %q, or it is empty", ref.Name, ref.Key)}

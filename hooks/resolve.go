@@ -57,18 +57,27 @@ func resolveAgentLLM(agentName string, agents map[string]v1.Agent, llms map[stri
 	return &agent, &llm, nil
 }
 
+// secretValue reads ref from the related Secrets, trimmed. found reports
+// whether the Secret exists; value is empty when the key is missing or blank.
+func secretValue(secrets map[string]Secret, ref v1.SecretKeySelector) (s Secret, value string, found bool) {
+	s, found = secrets[ref.Name]
+	if !found {
+		return s, "", false
+	}
+	return s, strings.TrimSpace(string(s.Data[ref.Key])), true
+}
+
 // apiKey reads the LLM's key from the related secrets.
 func apiKey(llm *v1.LLM, secrets map[string]Secret) (string, *problem) {
 	ref := llm.Spec.APIKeyFrom.SecretKeyRef
-	s, ok := secrets[ref.Name]
-	if !ok {
+	_, key, found := secretValue(secrets, ref)
+	if !found {
 		return "", pendingf(ReasonSecretMissing, "secret %q with the API key of LLM %q is not visible to this run", ref.Name, llm.Name)
 	}
-	v, ok := s.Data[ref.Key]
-	if !ok || len(v) == 0 {
+	if key == "" {
 		return "", pendingf(ReasonSecretMissing, "secret %q has no key %q (API key of LLM %q)", ref.Name, ref.Key, llm.Name)
 	}
-	return strings.TrimSpace(string(v)), nil
+	return key, nil
 }
 
 // offeredTool is a tool as offered to an LLM, with where it came from.

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,6 +46,30 @@ func commonStatus(prev v1.CommonStatus, st v1.StatusType, reason, detail string,
 		StatusDetail: detail,
 		Conditions:   []metav1.Condition{cond},
 	}
+}
+
+// enterPhase records a transition to p at time at; re-entering the current
+// phase records nothing. The history's backing array is never shared with
+// the request's.
+func enterPhase(phase *v1.Phase, history *[]v1.PhaseTransition, p v1.Phase, at time.Time) {
+	if *phase == p && len(*history) > 0 {
+		return
+	}
+	*phase = p
+	*history = append(slices.Clip(*history), v1.PhaseTransition{Phase: p, TransitionTime: metav1.NewMicroTime(at.UTC())})
+}
+
+// startPhases records the first phase of a run at its creation time (now for
+// an object without one), so the first transition is deterministic.
+func startPhases(phase *v1.Phase, history *[]v1.PhaseTransition, first v1.Phase, created metav1.Time, now time.Time) {
+	if len(*history) > 0 {
+		return
+	}
+	at := created.Time
+	if at.IsZero() {
+		at = now
+	}
+	enterPhase(phase, history, first, at)
 }
 
 func conditionStatus(st v1.StatusType) metav1.ConditionStatus {

@@ -141,11 +141,7 @@ func (s *taskRunSync) response() *TaskRunSyncResponse {
 
 // enter records a phase transition; re-entering the current phase records nothing.
 func (s *taskRunSync) enter(p v1.Phase, at time.Time) {
-	if s.st.Phase == p && len(s.st.PhaseHistory) > 0 {
-		return
-	}
-	s.st.Phase = p
-	s.st.PhaseHistory = append(slices.Clip(s.st.PhaseHistory), v1.PhaseTransition{Phase: p, TransitionTime: metav1.NewMicroTime(at.UTC())})
+	enterPhase(&s.st.Phase, &s.st.PhaseHistory, p, at)
 }
 
 func (s *taskRunSync) fail(at time.Time, msg string) {
@@ -191,13 +187,7 @@ func (s *taskRunSync) run(ctx context.Context) {
 		s.set(v1.StatusError, ReasonFailed, s.st.Error)
 		return
 	}
-	if len(s.st.PhaseHistory) == 0 {
-		created := s.tr.CreationTimestamp.Time
-		if created.IsZero() {
-			created = s.now
-		}
-		s.enter(v1.TaskRunPhasePending, created)
-	}
+	startPhases(&s.st.Phase, &s.st.PhaseHistory, v1.TaskRunPhasePending, s.tr.CreationTimestamp, s.now)
 	if len(s.st.ContextWindow) == 0 {
 		env, p := s.resolve()
 		if p != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/humanlayer/kubechain/api/v1alpha1"
 	"github.com/humanlayer/kubechain/internal/builtin"
@@ -75,11 +74,7 @@ type toolCallSync struct {
 }
 
 func (s *toolCallSync) enter(p v1.Phase) {
-	if s.st.Phase == p && len(s.st.PhaseHistory) > 0 {
-		return
-	}
-	s.st.Phase = p
-	s.st.PhaseHistory = append(s.st.PhaseHistory[:len(s.st.PhaseHistory):len(s.st.PhaseHistory)], v1.PhaseTransition{Phase: p, TransitionTime: metav1.NewMicroTime(s.now.UTC())})
+	enterPhase(&s.st.Phase, &s.st.PhaseHistory, p, s.now)
 }
 
 func (s *toolCallSync) succeed(result string) {
@@ -108,14 +103,7 @@ func (s *toolCallSync) run() {
 		s.status, s.reason, s.detail = v1.StatusError, ReasonFailed, s.st.Error
 		return
 	}
-	if len(s.st.PhaseHistory) == 0 {
-		created := s.tc.CreationTimestamp.Time
-		if created.IsZero() {
-			created = s.now
-		}
-		s.st.Phase = v1.ToolCallPhasePending
-		s.st.PhaseHistory = []v1.PhaseTransition{{Phase: v1.ToolCallPhasePending, TransitionTime: metav1.NewMicroTime(created.UTC())}}
-	}
+	startPhases(&s.st.Phase, &s.st.PhaseHistory, v1.ToolCallPhasePending, s.tc.CreationTimestamp, s.now)
 	tool := s.tc.Spec.Tool
 	switch tool.Type {
 	case v1.ToolTypeFunction, "":
