@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -48,13 +47,4 @@ func Invalidf(format string, args ...any) error {
 // RateLimited returns an ErrRateLimited error asking to be retried after d.
 func RateLimited(msg string, d time.Duration, cause error) error {
 	return &Error{Code: ErrRateLimited, Message: msg, RetryAfter: d, Err: cause}
-}
-
-// ErrorCodeOf returns the code of err (ErrInternal when err is not an *Error).
-func ErrorCodeOf(err error) ErrorCode {
-	var he *Error
-	if errors.As(err, &he) {
-		return he.Code
-	}
-	return ErrInternal
 }

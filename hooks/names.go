@@ -3,7 +3,6 @@ package hooks
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 
 	v1 "github.com/humanlayer/kubechain/api/v1alpha1"
@@ -61,5 +60,3 @@ func setLabel(m map[string]string, k, v string) {
 		m[k] = lv
 	}
 }
-
-func ordinal(i int) string { return fmt.Sprintf("#%d", i+1) }
